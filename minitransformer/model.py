@@ -46,7 +46,10 @@ class SelfAttention(Module):
         d, self.h = cfg.d_model, cfg.n_heads
         std = 0.02
         self.q = Linear(d, d, std=std, backend=backend)
-        self.k = Linear(d, d, std=std, backend=backend)
+        # No key bias: it adds q.b_k to every score of a row, a shift that softmax
+        # ignores, so its gradient is exactly zero (and Adam would turn the
+        # rounding noise in it into full-size steps).
+        self.k = Linear(d, d, bias=False, std=std, backend=backend)
         self.v = Linear(d, d, std=std, backend=backend)
         self.out = Linear(d, d, std=std / math.sqrt(2 * cfg.n_layers), backend=backend)
         self.attn_dropout = cfg.attn_dropout

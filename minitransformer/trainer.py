@@ -150,6 +150,22 @@ def evaluate(model, seqs, labels, backend, batch_size=256, return_outputs=False)
     return rep
 
 
+def train_step(model, opt, ids, mask, y, lr, clip=1.0, label_smoothing=0.0, extra_loss=None):
+    """One update: forward, loss, backward, gradient clipping, optimiser step.
+    Returns (loss, logits) as tensors on the device."""
+    logits, cls = model(ids, mask, return_cls=True)
+    loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+    if extra_loss is not None:
+        loss = loss + extra_loss(cls)
+    loss.backward()
+    if clip:
+        clip_grad_norm(opt.params(), clip)
+    opt.set_lr(lr)
+    opt.step()
+    opt.zero_grad()
+    return loss, logits
+
+
 def _step_seed(seed: int, step: int) -> int:
     """Dropout's generator is reseeded every step from (seed, step), so a resumed
     run draws exactly the masks an uninterrupted one would."""
@@ -234,19 +250,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_at
                 tokens += int(mask.sum())
                 ids, mask, y = b.from_host(ids), b.from_host(mask), b.from_host(train_y[idx])
                 B.manual_seed(_step_seed(cfg.seed, state["step"]))
-                if distill is not None:
-                    logits, cls = model(ids, mask, return_cls=True)
-                    loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
-                    loss = loss + distill.loss(cls, idx) * cfg.distill_weight
-                else:
-                    logits = model(ids, mask)
-                    loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
-                loss.backward()
-                if cfg.clip:
-                    clip_grad_norm(opt.params(), cfg.clip)
-                opt.set_lr(cfg.lr * (warmup_cosine(state["step"], warmup, total) if cfg.warmup else 1.0))
-                opt.step()
-                opt.zero_grad()
+                lr = cfg.lr * (warmup_cosine(state["step"], warmup, total) if cfg.warmup else 1.0)
+                extra = (lambda cls: distill.loss(cls, idx) * cfg.distill_weight) if distill is not None else None
+                loss, logits = train_step(model, opt, ids, mask, y, lr, cfg.clip, cfg.label_smoothing, extra)
                 loss_acc = loss_acc + loss.data * len(idx)           # stays on the device
                 correct = correct + (logits.data.argmax(-1) == y).sum()
                 seen += len(idx)
