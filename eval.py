@@ -5,6 +5,7 @@
     python eval.py RUN --text "i feel so alone tonight" --text "what a wonderful surprise"
     python eval.py RUN --export-pt                            # PyTorch state_dict (single_head_attention.pt)
     python eval.py RUN --compare                              # vs sentence-transformers and baselines
+    python eval.py RUN --multilingual --reference MODEL       # translated sentences, ours vs MODEL
 """
 from __future__ import annotations
 
@@ -71,6 +72,8 @@ def main(argv=None) -> int:
                    help="write the weights as a PyTorch state_dict (single_head_attention.pt) for the torch mirror")
     p.add_argument("--compare", action="store_true",
                    help="compare with sentence-transformers, TF-IDF and class-token probes")
+    p.add_argument("--multilingual", action="store_true",
+                   help="accuracy on the same sentences in English, Spanish, French, German, ours vs the reference")
     p.add_argument("--reference", default="all-MiniLM-L6-v2",
                    help="reference sentence-transformers model (name or local path) for --compare")
     args = p.parse_args(argv)
@@ -98,7 +101,7 @@ def main(argv=None) -> int:
 
     if args.text:
         explain_texts(run, args.text, out)
-        if not args.compare:
+        if not (args.compare or args.multilingual):
             return 0
 
     try:
@@ -134,9 +137,18 @@ def main(argv=None) -> int:
         pictures.append(f"attention_{args.split}_{n}.png")
     print(f"\npictures in {out}: " + ", ".join(pictures))
 
-    if args.compare:
-        from minitransformer.compare import compare
-        compare(run, data, rep, args.reference)
+    from minitransformer.reference import ReferenceUnavailable
+    try:
+        if args.compare:
+            from minitransformer.compare import compare
+            result = compare(run, data, rep, args.reference)
+            (out / "compare.json").write_text(json.dumps(result, indent=2))
+        if args.multilingual:
+            from minitransformer.multilingual import multilingual_check
+            multilingual_check(run, data, args.reference)
+    except ReferenceUnavailable as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -72,3 +72,41 @@ def attention_heatmap(attn, tokens, path, title="") -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def similarity_matrices(sim_ours, sim_ref, labels, names, path, reference="reference") -> None:
+    """Pairwise cosine similarities of a labelled sample, ours beside the reference's."""
+    fig, ax = plt.subplots(1, 2, figsize=(12, 5.4))
+    bounds = numpy.flatnonzero(numpy.diff(labels)) + 0.5
+    for a, sim, title in ((ax[0], sim_ours, "[CLS] states (this run)"), (ax[1], sim_ref, reference)):
+        im = a.imshow(sim, cmap="RdBu_r", vmin=-1, vmax=1)
+        for b in bounds:
+            a.axhline(b, color="k", lw=0.6)
+            a.axvline(b, color="k", lw=0.6)
+        starts = numpy.concatenate([[0], bounds + 0.5]).astype(int)
+        ends = numpy.concatenate([bounds + 0.5, [len(labels)]]).astype(int)
+        a.set_yticks((starts + ends - 1) / 2, [names[labels[s]] for s in starts])
+        a.set_xticks([])
+        a.set_title(f"cosine similarity: {title}")
+    fig.colorbar(im, ax=ax, fraction=0.025)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def embedding_pca(X, Y, labels, names, path, reference="reference") -> None:
+    """2-D PCA of both spaces, coloured by label."""
+    fig, ax = plt.subplots(1, 2, figsize=(12, 5))
+    for a, Z, title in ((ax[0], X, "[CLS] states (this run)"), (ax[1], Y, reference)):
+        Z = numpy.asarray(Z, dtype=numpy.float64)
+        Z = Z - Z.mean(0)
+        _, s, vt = numpy.linalg.svd(Z, full_matrices=False)
+        P = Z @ vt[:2].T
+        for k, name in enumerate(names):
+            m = labels == k
+            a.scatter(P[m, 0], P[m, 1], s=5, alpha=0.6, label=name)
+        var = (s[:2] ** 2).sum() / (s ** 2).sum()
+        a.set_title(f"PCA of {title} ({100 * var:.0f}% of variance)")
+    ax[0].legend(markerscale=3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -19,6 +19,7 @@ class Run:
     tokenizer: object
     train_state: dict
     checkpoint: Path
+    extra: dict          # more arrays of the checkpoint (a distillation head)
 
     def data(self, data_dir=None):
         """The splits this run was trained on (dialogs rebuilt with the run's seed if --turns > 1)."""
@@ -49,4 +50,4 @@ def open_run(path, which: str = "best", backend: str | None = None) -> Run:
     tok_path = path / "tokenizer.json"
     if not tok_path.is_file():
         raise ckpt.CheckpointError(f"{path} has no tokenizer.json; the run folder is incomplete")
-    return Run(path, cfg, model, load_tokenizer(tok_path), loaded["train_state"], ck_path)
+    return Run(path, cfg, model, load_tokenizer(tok_path), loaded["train_state"], ck_path, loaded["extra"])

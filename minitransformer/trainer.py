@@ -193,13 +193,16 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_at
 
     data, tok, seqs = prepare_data(cfg, out, resume)
     model = build_model(cfg, tok.get_vocab_size())
+    distill = _distill_setup(cfg, model, data, out) if cfg.distill else None
+    groups = model.param_groups(cfg.weight_decay)
+    if distill is not None:
+        groups.append({"params": distill.parameters(), "weight_decay": 0.0})
     if cfg.optimizer == "adamw":
-        opt = AdamW(model.param_groups(cfg.weight_decay), lr=cfg.lr)
+        opt = AdamW(groups, lr=cfg.lr)
     elif cfg.optimizer == "sgd":
-        opt = SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+        opt = SGD(groups, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
     else:
         raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose adamw or sgd")
-    distill = _distill_setup(cfg, model, data, out) if cfg.distill else None
 
     state = {"epoch": 0, "batch": 0, "step": 0, "best_val_acc": -1.0, "train_seconds": 0.0, "history": []}
     if resume:

@@ -57,3 +57,12 @@ def tiny_config(out, data_dir, **kw):
                 vocab_size=200, max_len=32, dropout=0.1, log_every=5, warmup=0.1)
     base.update(kw)
     return TrainConfig(**base)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, emotion_dir):
+    """A trained tiny run folder (3 epochs on the fixture), shared by the tests that read one."""
+    from minitransformer.trainer import train
+    out = tmp_path_factory.mktemp("tiny_run")
+    state = train(tiny_config(out, emotion_dir), progress=False, print_fn=lambda *a: None)
+    return out, state

@@ -16,11 +16,9 @@ def weights(path):
     return ckpt.load(path)["model"]
 
 
-@pytest.fixture(scope="module")
-def full_run(tmp_path_factory, emotion_dir):
-    out = tmp_path_factory.mktemp("full")
-    state = train(tiny_config(out, emotion_dir), progress=False, print_fn=lambda *a: None)
-    return out, state
+@pytest.fixture
+def full_run(tiny_run):
+    return tiny_run
 
 
 def test_training_learns_and_logs_each_epoch(full_run):
