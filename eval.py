@@ -47,7 +47,7 @@ def explain_texts(run, texts, out_dir):
         a = numpy.stack([B.to_numpy(x.data)[0] for x in attns])                       # (L, h, T, T)
         tokens = [run.tokenizer.id_to_token(i) for i in seq]
         print(f"\n\"{text}\"\n  prediction: {LABELS[p.argmax()]} ({p.max():.3f})")
-        print("  probabilities: " + ", ".join(f"{l} {q:.3f}" for l, q in zip(LABELS, p)))
+        print("  probabilities: " + ", ".join(f"{name} {q:.3f}" for name, q in zip(LABELS, p)))
         c = B.to_numpy(cls.data)[0]
         print(f"  [CLS] embedding ({c.size} dims, norm {numpy.linalg.norm(c):.2f}): "
               + numpy.array2string(c[:8], precision=3, separator=", ")[:-1] + ", ...]")

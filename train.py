@@ -40,6 +40,8 @@ def parse_args(argv=None) -> tuple[TrainConfig, bool, bool]:
     p.add_argument("--d-ff", type=int, default=d.d_ff, help="feed-forward width")
     p.add_argument("--dropout", type=float, default=d.dropout)
     p.add_argument("--attn-dropout", type=float, default=d.attn_dropout)
+    p.add_argument("--token-dropout", type=float, default=d.token_dropout,
+                   help="share of input tokens replaced by [MASK] during training (word dropout)")
     p.add_argument("--vocab-size", type=int, default=d.vocab_size, help="WordPiece vocabulary size")
     p.add_argument("--tokenizer", default=d.tokenizer, metavar="TOKENIZER_JSON",
                    help="use this tokenizer.json (e.g. another run's) instead of training one; fixes the vocabulary "

@@ -112,7 +112,6 @@ def compare(run, data, test_report: dict, reference: str, sample: int = 2000, pr
     ref_test = embed_cached(ref_model, reference, test.texts, cache, "test")
     ours_train, ours_test = cls_states(run, train.texts), cls_states(run, test.texts)
 
-    hist = run.train_state.get("history", [])
     rows = {
         "this run (transformer, [CLS] head)": {**{k: test_report[k] for k in ("accuracy", "macro_f1")},
                                               "parameters": run.model.num_parameters(),

@@ -15,7 +15,7 @@ SPLITS = {"train": "train.txt", "validation": "val.txt", "test": "test.txt"}
 ENV_VAR = "EMOTION_DATA_DIR"
 HUB_NAME = "dair-ai/emotion"
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-PAD_ID, UNK_ID, CLS_ID, SEP_ID = 0, 1, 2, 3
+PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = 0, 1, 2, 3, 4
 
 
 class DataError(RuntimeError):

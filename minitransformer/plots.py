@@ -56,14 +56,14 @@ def attention_heatmap(attn, tokens, path, title="") -> None:
     L, H, T, _ = attn.shape
     size = max(4.0, 0.32 * T + 1.5)
     fig, axes = plt.subplots(L, H, figsize=(size * H, size * L), squeeze=False)
-    for l in range(L):
+    for li in range(L):
         for h in range(H):
-            ax = axes[l, h]
-            ax.imshow(attn[l, h], cmap="viridis", vmin=0, vmax=max(attn[l, h].max(), 1e-9))
+            ax = axes[li, h]
+            ax.imshow(attn[li, h], cmap="viridis", vmin=0, vmax=max(attn[li, h].max(), 1e-9))
             ax.set_xticks(range(T), tokens, rotation=90, fontsize=8)
             ax.set_yticks(range(T), tokens, fontsize=8)
             ax.add_patch(Rectangle((-0.5, -0.5), T, 1, fill=False, edgecolor="red", lw=2))
-            ax.set_title(f"layer {l + 1}, head {h + 1}" if L * H > 1 else "attention (row: query, column: key)",
+            ax.set_title(f"layer {li + 1}, head {h + 1}" if L * H > 1 else "attention (row: query, column: key)",
                          fontsize=9)
             ax.set_xlabel("key")
             ax.set_ylabel("query")

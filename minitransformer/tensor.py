@@ -86,10 +86,10 @@ class Function:
 class Tensor:
     """An array with a gradient. `data` is a NumPy or CuPy array."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx")
     __array_priority__ = 1000  # so that `ndarray * Tensor` calls Tensor.__rmul__
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None, backend=None, name: str | None = None):
+    def __init__(self, data, requires_grad: bool = False, dtype=None, backend=None):
         if isinstance(data, Tensor):
             data = data.data
         if not hasattr(data, "shape") or isinstance(data, numpy.generic):  # list, float, numpy scalar
@@ -102,7 +102,6 @@ class Tensor:
         self.grad = None
         self.requires_grad = requires_grad
         self._ctx: Function | None = None
-        self.name = name
 
     @staticmethod
     def _constant(value, like: "Tensor | None") -> "Tensor":
@@ -204,9 +203,14 @@ class Tensor:
     def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis, keepdims)
     def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis, keepdims)
     def max(self, axis=None, keepdims=False): return _ops.max(self, axis, keepdims)
-    def reshape(self, *shape): return _ops.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
-    def transpose(self, *axes): return _ops.transpose(self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else (axes or None))
+    def reshape(self, *shape): return _ops.reshape(self, _one_or_many(shape))
+    def transpose(self, *axes): return _ops.transpose(self, _one_or_many(axes) or None)
     def swapaxes(self, a, b): return _ops.swapaxes(self, a, b)
+
+
+def _one_or_many(args):
+    """x.reshape(2, 3) and x.reshape((2, 3)) mean the same, as in NumPy."""
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
 
 
 def _topological_order(root: Tensor) -> list:

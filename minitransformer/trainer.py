@@ -18,7 +18,7 @@ import numpy
 from . import backend as B
 from . import checkpoint as ckpt
 from . import functional as F
-from .data import (LABELS, encode, load_emotion, load_tokenizer, make_dialogs, pad_batch, batches,
+from .data import (LABELS, MASK_ID, batches, encode, load_emotion, load_tokenizer, make_dialogs, pad_batch,
                    train_tokenizer)
 from .metrics import classification_report, cls_attention_entropy
 from .model import ModelConfig, Transformer
@@ -45,6 +45,7 @@ class TrainConfig:
     d_ff: int = 512
     dropout: float = 0.1
     attn_dropout: float = 0.0
+    token_dropout: float = 0.0    # share of input tokens replaced by [MASK] in training
     vocab_size: int = 8000
     tokenizer: str | None = None  # an existing tokenizer.json instead of training one
     max_len: int = 128
@@ -166,6 +167,14 @@ def train_step(model, opt, ids, mask, y, lr, clip=1.0, label_smoothing=0.0, extr
     return loss, logits
 
 
+def mask_tokens(ids, mask, p: float, seed: int):
+    """Token dropout (word dropout): replace each real token but [CLS] by [MASK]
+    with probability p, so the model cannot lean on a single word."""
+    drop = (numpy.random.default_rng(seed).random(ids.shape) < p) & mask
+    drop[:, 0] = False
+    return numpy.where(drop, MASK_ID, ids)
+
+
 def _step_seed(seed: int, step: int) -> int:
     """Dropout's generator is reseeded every step from (seed, step), so a resumed
     run draws exactly the masks an uninterrupted one would."""
@@ -251,6 +260,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_at
                 idx = plan[state["batch"]]
                 ids, mask = pad_batch([train_seqs[i] for i in idx])
                 tokens += int(mask.sum())
+                if cfg.token_dropout:
+                    ids = mask_tokens(ids, mask, cfg.token_dropout, _step_seed(cfg.seed, state["step"]))
                 ids, mask, y = b.from_host(ids), b.from_host(mask), b.from_host(train_y[idx])
                 B.manual_seed(_step_seed(cfg.seed, state["step"]))
                 lr = cfg.lr * (warmup_cosine(state["step"], warmup, total) if cfg.warmup else 1.0)

@@ -60,7 +60,9 @@ class Max(Function):
     def forward(self, x):
         self.axes, self.x = _normalize_axis(self.axis, x.ndim), x
         self.y = backend_of(x).xp.max(x, axis=self.axes, keepdims=True)
-        return self.y if self.keepdims else self.y.reshape(tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
+        if self.keepdims:
+            return self.y
+        return self.y.reshape(tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
 
     def backward(self, g):
         g = _keep(g, self.x.shape, self.axes, self.keepdims)
