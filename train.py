@@ -79,6 +79,10 @@ def main(argv=None) -> int:
     except Interrupted as e:
         print(f"\n{e}")
         return 130
+    except KeyboardInterrupt:
+        print("\ninterrupted before the first step or by a second Ctrl-C: "
+              "the last checkpoint written (if any) is intact", file=sys.stderr)
+        return 130
     except (BackendError, DataError, CheckpointError, TrainingDiverged, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

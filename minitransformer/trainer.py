@@ -233,7 +233,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_at
 
     def save(path):
         extra = distill.state_tensors() if distill is not None else None
-        ckpt.save(path, model, opt, {k: v for k, v in state.items()}, extra=extra)
+        ckpt.save(path, model, opt, dict(state), extra=extra)
 
     interrupted = []
     old_handler = signal.getsignal(signal.SIGINT)

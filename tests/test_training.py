@@ -125,3 +125,32 @@ def test_command_line_errors_are_clear(tmp_path, capsys, emotion_dir):
 def test_seed_preset_sets_the_seed_recipe_and_flags_still_win():
     cfg, _, _ = train_cli.parse_args(["--preset", "seed", "--epochs", "3"])
     assert (cfg.lr, cfg.batch_size, cfg.epochs) == (1e-4, 32, 3)
+
+
+def test_ctrl_c_writes_a_resumable_checkpoint_and_exits_cleanly(emotion_dir, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    args = [sys.executable, "train.py", "--data-dir", str(emotion_dir), "--out", str(tmp_path), "--epochs", "500",
+            "--d-model", "32", "--d-ff", "64", "--vocab-size", "200", "--max-len", "32", "--batch-size", "16",
+            "--no-progress"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=os.path.dirname(os.path.dirname(__file__)))
+    lines = []
+    deadline = time.time() + 120
+    while time.time() < deadline:            # wait until the first epoch is done: training is under way
+        lines.append(proc.stdout.readline())
+        if lines[-1].startswith("epoch"):
+            break
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    text = "".join(lines) + out
+    assert proc.returncode == 130, text
+    assert "Traceback" not in text and "--resume" in text
+    state = ckpt.load(tmp_path / "last.safetensors")["train_state"]
+    assert state["step"] > 0
+    done = state["epoch"] + 1
+    assert train_cli.main(args[2:] + ["--epochs", str(done), "--resume"]) == 0
+    assert ckpt.load(tmp_path / "last.safetensors")["train_state"]["epoch"] == done
