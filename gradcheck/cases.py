@@ -97,6 +97,29 @@ def _torch_ce(label_smoothing=0.0):
     return ce
 
 
+def _block_module(backend):
+    """One pre-LayerNorm transformer block, 2 heads, float64, weights fixed by seed."""
+    from minitransformer.model import Block, ModelConfig
+    saved = B.get_default_dtype()
+    B.set_default_dtype(numpy.float64)
+    B.manual_seed(7)
+    block = Block(ModelConfig(d_model=16, n_heads=2, d_ff=32, dropout=0.0), backend=backend)
+    B.set_default_dtype(saved)
+    return block
+
+
+def _block(x, mask):
+    return _block_module(B.backend_of(x.data))(x, mask)[0]
+
+
+def _torch_block(torch, x, mask):
+    from minitransformer import torch_reference as R
+    ours = _block_module("numpy")
+    block = R.Block(R.ModelConfig(d_model=16, n_heads=2, d_ff=32, dropout=0.0)).double()
+    block.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    return block(x, mask)[0]
+
+
 CASES = [
     Case("add", "(3,1,4) + (5,4)", lambda a, b: a + b, _randn((3, 1, 4), (5, 4))),
     Case("sub", "(2,3) - (3,)", lambda a, b: a - b, _randn((2, 3), (3,))),
@@ -166,4 +189,7 @@ CASES = [
          lambda torch, *a: torch.nn.functional.linear(*a)),
     Case("attention (large)", "(4,4,16,16) padded", lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, mask=m),
          _attention_inputs(4, 4, 16, 16, [16, 9, 3, 1]), _torch_sdpa),
+    Case("block (large)", "(4,10,16) 2 heads, padded", _block,
+         lambda to, r: [_t(to, r.standard_normal((4, 10, 16))), _padding_mask(to, 4, 10, [10, 6, 2, 1])],
+         _torch_block),
 ]
