@@ -29,6 +29,8 @@ def parse_args(argv=None) -> tuple[TrainConfig, bool, bool]:
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="examples per update")
     p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay, help="AdamW decoupled weight decay")
+    p.add_argument("--decay-embeddings", action="store_true",
+                   help="apply weight decay to the token embeddings too (biases and LayerNorm never)")
     p.add_argument("--warmup", type=float, default=d.warmup,
                    help="fraction of updates for linear warm-up before cosine decay (0: constant rate)")
     p.add_argument("--optimizer", choices=["adamw", "sgd"], default=d.optimizer, help="sgd: momentum 0.9")

@@ -35,6 +35,7 @@ class TrainConfig:
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 0.05
+    decay_embeddings: bool = False  # also apply weight decay to the token embeddings
     warmup: float = 0.05          # fraction of all updates spent warming up
     optimizer: str = "adamw"      # adamw | sgd
     clip: float = 1.0
@@ -203,7 +204,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_at
     data, tok, seqs = prepare_data(cfg, out, resume)
     model = build_model(cfg, tok.get_vocab_size())
     distill = _distill_setup(cfg, model, data, out) if cfg.distill else None
-    groups = model.param_groups(cfg.weight_decay)
+    groups = model.param_groups(cfg.weight_decay, cfg.decay_embeddings)
     if distill is not None:
         groups.append({"params": distill.parameters(), "weight_decay": 0.0})
     if cfg.optimizer == "adamw":

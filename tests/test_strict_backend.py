@@ -85,3 +85,11 @@ def test_an_injected_numpy_ism_fails_under_the_guard(monkeypatch):
     assert gradcheck(case.fn, case.inputs("numpy")).passed          # NumPy does not notice
     with pytest.raises(StrictError, match="Implicit conversion"):
         gradcheck(case.fn, case.inputs("strict"))                    # the guard does
+
+
+def test_tensors_of_two_backends_in_one_op_are_a_clear_error():
+    a = Tensor(np.ones(3))
+    b = Tensor(B.get_backend("strict").from_host(np.ones(3)))
+    with pytest.raises(B.BackendError, match="different backends.*'numpy' and 'strict'"):
+        a + b
+    np.testing.assert_array_equal((a + b.to("numpy")).data, [2.0, 2.0, 2.0])

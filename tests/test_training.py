@@ -154,3 +154,28 @@ def test_ctrl_c_writes_a_resumable_checkpoint_and_exits_cleanly(emotion_dir, tmp
     done = state["epoch"] + 1
     assert train_cli.main(args[2:] + ["--epochs", str(done), "--resume"]) == 0
     assert ckpt.load(tmp_path / "last.safetensors")["train_state"]["epoch"] == done
+
+
+def test_dialog_mode_trains_on_sep_joined_turns(emotion_dir, tmp_path):
+    from minitransformer.run import open_run
+    state = train(tiny_config(tmp_path, emotion_dir, turns=3, epochs=1), progress=False, print_fn=lambda *a: None)
+    assert state["history"][0]["val_acc"] > 0
+    run = open_run(tmp_path)
+    data = run.data()
+    assert {len(t) for t in data["validation"].texts} == {1, 2, 3}
+    from minitransformer.data import SEP_ID, encode
+    seqs = encode(run.tokenizer, data["validation"].texts, 32)
+    assert any(SEP_ID in s for s in seqs)
+
+
+def test_weight_decay_skips_biases_layernorm_and_embeddings_unless_asked():
+    from minitransformer.model import ModelConfig, Transformer
+    m = Transformer(ModelConfig(vocab_size=20, d_model=8, d_ff=16))
+    names = {id(p): n for n, p in m.named_parameters()}
+    decay, no_decay = m.param_groups(0.1)
+    assert {names[id(p)] for p in decay["params"]} == {
+        "blocks.0.attn.q.weight", "blocks.0.attn.k.weight", "blocks.0.attn.v.weight", "blocks.0.attn.out.weight",
+        "blocks.0.mlp.fc.weight", "blocks.0.mlp.proj.weight", "head.weight"}
+    assert no_decay["weight_decay"] == 0.0 and "tok.weight" in {names[id(p)] for p in no_decay["params"]}
+    decay, _ = m.param_groups(0.1, decay_embeddings=True)
+    assert "tok.weight" in {names[id(p)] for p in decay["params"]}
