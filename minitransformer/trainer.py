@@ -31,7 +31,7 @@ class TrainConfig:
     backend: str = "numpy"
     data_dir: str | None = None
     out: str = "runs/single_head_attention"
-    epochs: int = 12
+    epochs: int = 8
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 0.05
@@ -44,10 +44,10 @@ class TrainConfig:
     heads: int = 1
     layers: int = 1
     d_ff: int = 512
-    dropout: float = 0.1
+    dropout: float = 0.3
     attn_dropout: float = 0.0
-    token_dropout: float = 0.0    # share of input tokens replaced by [MASK] in training
-    vocab_size: int = 8000
+    token_dropout: float = 0.1    # share of input tokens replaced by [MASK] in training
+    vocab_size: int = 6000
     tokenizer: str | None = None  # an existing tokenizer.json instead of training one
     max_len: int = 128
     turns: int = 1
@@ -67,7 +67,8 @@ class TrainConfig:
 
 PRESETS = {
     # the seed recipe: AdamW, lr 1e-4, batch 32, 10 epochs, constant rate, no clipping
-    "seed": dict(lr=1e-4, batch_size=32, epochs=10, warmup=0.0, weight_decay=0.01, clip=0.0, dropout=0.1),
+    "seed": dict(lr=1e-4, batch_size=32, epochs=10, warmup=0.0, weight_decay=0.01, clip=0.0, dropout=0.1,
+                 token_dropout=0.0),
 }
 
 
