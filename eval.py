@@ -49,8 +49,8 @@ def explain_texts(run, texts, out_dir):
         print(f"\n\"{text}\"\n  prediction: {LABELS[p.argmax()]} ({p.max():.3f})")
         print("  probabilities: " + ", ".join(f"{name} {q:.3f}" for name, q in zip(LABELS, p)))
         c = B.to_numpy(cls.data)[0]
-        print(f"  [CLS] embedding ({c.size} dims, norm {numpy.linalg.norm(c):.2f}): "
-              + numpy.array2string(c[:8], precision=3, separator=", ")[:-1] + ", ...]")
+        print(f"  [CLS] embedding ({c.size} dims, norm {numpy.linalg.norm(c):.2f}): ["
+              + ", ".join(f"{v:+.3f}" for v in c[:8]) + ", ...]")
         row = a[-1].mean(0)[0]                                                          # last layer, mean of heads
         print("  [CLS] attention: " + "  ".join(f"{t} {w:.2f}" for t, w in zip(tokens, row)))
         path = out_dir / f"attention_text_{n}.png"
@@ -91,8 +91,12 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     out = run.path
-    print(f"{run.checkpoint}: {run.model.num_parameters():,} parameters, trained "
-          f"{len(run.train_state.get('history', []))} epoch(s) in {run.train_state.get('train_seconds', 0):.0f}s")
+    log_path = out / "log.jsonl"
+    history = ([json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+               if log_path.is_file() else run.train_state.get("history", []))
+    print(f"{run.checkpoint}: {run.model.num_parameters():,} parameters, weights after epoch "
+          f"{run.train_state.get('epoch', '?')} of {len(history)} trained "
+          f"({history[-1]['train_seconds'] if history else 0:.0f}s of training)")
 
     if args.export_pt:
         from minitransformer.torch_reference import export_pt
@@ -118,8 +122,8 @@ def main(argv=None) -> int:
     confusion(rep["confusion"], LABELS, out / f"confusion_{args.split}.png",
               title=f"{args.split}: accuracy {rep['accuracy']:.3f}, macro-F1 {rep['macro_f1']:.3f}")
     pictures = [f"confusion_{args.split}.png"]
-    if run.train_state.get("history"):
-        training_curves(run.train_state["history"], out / "curves.png")
+    if history:
+        training_curves(history, out / "curves.png")
         pictures.append("curves.png")
 
     from minitransformer.tensor import no_grad
