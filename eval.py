@@ -91,9 +91,7 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     out = run.path
-    log_path = out / "log.jsonl"
-    history = ([json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
-               if log_path.is_file() else run.train_state.get("history", []))
+    history = run.history()
     print(f"{run.checkpoint}: {run.model.num_parameters():,} parameters, weights after epoch "
           f"{run.train_state.get('epoch', '?')} of {len(history)} trained "
           f"({history[-1]['train_seconds'] if history else 0:.0f}s of training)")

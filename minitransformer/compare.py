@@ -61,30 +61,42 @@ def _scores(y, pred):
     return {"accuracy": float(accuracy_score(y, pred)), "macro_f1": float(f1_score(y, pred, average="macro"))}
 
 
-def logistic_probe(X_train, y_train, X_test, y_test) -> dict:
-    """Logistic regression on frozen features (standardised)."""
+CS = (0.1, 1.0, 10.0, 100.0)
+
+
+def _tuned_logistic(make, train, val, test) -> dict:
+    """Fit one logistic regression per C in CS on train (X, y), keep the one best on
+    validation, report it on test: the baselines get the tuning our model got."""
+    t0 = time.perf_counter()
+    fits = [make(C).fit(*train) for C in CS]
+    val_acc = [float((clf.predict(val[0]) == val[1]).mean()) for clf in fits]
+    best = int(numpy.argmax(val_acc))
+    clf = fits[best]
+    lr = clf[-1] if hasattr(clf, "steps") else clf
+    out = _scores(test[1], clf.predict(test[0]))
+    out.update(seconds=time.perf_counter() - t0, parameters=int(lr.coef_.size + lr.intercept_.size),
+               C=CS[best], val_accuracy=val_acc[best])
+    return out
+
+
+def logistic_probe(train, val, test) -> dict:
+    """Logistic regression on frozen features (standardised); each argument is (X, y)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    t0 = time.perf_counter()
-    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000, C=1.0)).fit(X_train, y_train)
-    out = _scores(y_test, clf.predict(X_test))
-    out.update(seconds=time.perf_counter() - t0, parameters=int(clf[-1].coef_.size + clf[-1].intercept_.size))
-    return out
+    return _tuned_logistic(lambda C: make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000, C=C)),
+                           train, val, test)
 
 
-def tfidf_baseline(train_texts, y_train, test_texts, y_test) -> dict:
-    """TF-IDF of word 1-2 grams + logistic regression."""
+def tfidf_baseline(train, val, test) -> dict:
+    """TF-IDF of word 1-2 grams + logistic regression; each argument is (texts, y)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     flat = lambda ts: [t if isinstance(t, str) else " ".join(t) for t in ts]  # noqa: E731
-    t0 = time.perf_counter()
-    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
-    Xtr = vec.fit_transform(flat(train_texts))
-    clf = LogisticRegression(max_iter=3000, C=10.0).fit(Xtr, y_train)
-    out = _scores(y_test, clf.predict(vec.transform(flat(test_texts))))
-    out.update(seconds=time.perf_counter() - t0, parameters=int(clf.coef_.size + clf.intercept_.size))
-    return out
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    Xtr = vec.fit_transform(flat(train[0]))
+    return _tuned_logistic(lambda C: LogisticRegression(max_iter=3000, C=C), (Xtr, train[1]),
+                           (vec.transform(flat(val[0])), val[1]), (vec.transform(flat(test[0])), test[1]))
 
 
 # --- the comparison table ------------------------------------------------------------
@@ -102,28 +114,33 @@ def compare(run, data, test_report: dict, reference: str, sample: int = 2000, pr
     from .plots import embedding_pca, similarity_matrices
     from .reference import embed_cached, load_reference
 
-    train, test = data["train"], data["test"]
+    train, val, test = data["train"], data["validation"], data["test"]
     cache = run.path / "embeddings"
     ref_model = load_reference(reference)
     dim = getattr(ref_model, "get_embedding_dimension", None) or ref_model.get_sentence_embedding_dimension
     print_fn(f"reference: {reference} (dimension {dim()}); "
              f"embeddings cached in {cache}")
     ref_train = embed_cached(ref_model, reference, train.texts, cache, "train")
+    ref_val = embed_cached(ref_model, reference, val.texts, cache, "validation")
     ref_test = embed_cached(ref_model, reference, test.texts, cache, "test")
-    ours_train, ours_test = cls_states(run, train.texts), cls_states(run, test.texts)
+    ours_train, ours_val, ours_test = (cls_states(run, s.texts) for s in (train, val, test))
+    history = run.history()
 
+    y = (train.labels, val.labels, test.labels)
     rows = {
         "this run (transformer, [CLS] head)": {**{k: test_report[k] for k in ("accuracy", "macro_f1")},
                                               "parameters": run.model.num_parameters(),
-                                              "seconds": run.train_state.get("train_seconds", float("nan"))},
-        f"logistic regression on frozen {reference}": logistic_probe(ref_train, train.labels, ref_test, test.labels),
-        "TF-IDF (1-2 grams) + logistic regression": tfidf_baseline(train.texts, train.labels, test.texts, test.labels),
-        "logistic regression on frozen [CLS] states": logistic_probe(ours_train, train.labels, ours_test, test.labels),
+                                              "seconds": history[-1]["train_seconds"] if history else float("nan")},
+        f"logistic regression on frozen {reference}": logistic_probe(*zip((ref_train, ref_val, ref_test), y)),
+        "TF-IDF (1-2 grams) + logistic regression": tfidf_baseline(*zip((train.texts, val.texts, test.texts), y)),
+        "logistic regression on frozen [CLS] states": logistic_probe(*zip((ours_train, ours_val, ours_test), y)),
     }
     print_fn(f"\n| model ({len(test)} test examples) | accuracy | macro-F1 | parameters | training s |")
     print_fn("|---|---|---|---|---|")
     for name, r in rows.items():
-        print_fn(f"| {name} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['parameters']:,} | {r['seconds']:.0f} |")
+        tuned = f" (C={r['C']:g}, chosen on validation)" if "C" in r else ""
+        print_fn(f"| {name}{tuned} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['parameters']:,} "
+                 f"| {r['seconds']:.0f} |")
 
     n = min(sample, len(test))
     agree = {"linear_cka": linear_cka(ours_test[:n], ref_test[:n]), **similarity_agreement(ours_test[:n], ref_test[:n])}

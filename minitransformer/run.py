@@ -21,6 +21,13 @@ class Run:
     checkpoint: Path
     extra: dict          # more arrays of the checkpoint (a distillation head)
 
+    def history(self) -> list:
+        """Every epoch's record from log.jsonl (the checkpoint's own copy stops at its epoch)."""
+        log = self.path / "log.jsonl"
+        if log.is_file():
+            return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        return self.train_state.get("history", [])
+
     def data(self, data_dir=None):
         """The splits this run was trained on (dialogs rebuilt with the run's seed if --turns > 1)."""
         from .data import make_dialogs

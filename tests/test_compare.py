@@ -98,7 +98,7 @@ def test_compare_end_to_end_on_the_tiny_run(tiny_run, emotion_dir, capsys):
     assert result["rows"]["TF-IDF (1-2 grams) + logistic regression"]["accuracy"] > 0.5
     assert (out / "similarity_matrices.png").is_file() and (out / "embedding_pca.png").is_file()
     cached = sorted(p.name for p in (out / "embeddings").glob("*.npy"))
-    assert len(cached) == 2
+    assert len(cached) == 3          # train, validation, test
     assert eval_cli.main([str(out), "--data-dir", str(emotion_dir), "--multilingual", "--heatmaps", "0"]) == 0
     assert "| German (18) |" in capsys.readouterr().out
     assert sorted(p.name for p in (out / "embeddings").glob("*.npy")) == cached   # reused, not re-encoded
