@@ -61,7 +61,7 @@ def _scores(y, pred):
     return {"accuracy": float(accuracy_score(y, pred)), "macro_f1": float(f1_score(y, pred, average="macro"))}
 
 
-CS = (0.1, 1.0, 10.0, 100.0)
+CS = (0.1, 1.0, 10.0, 100.0, 1000.0)
 
 
 def _tuned_logistic(make, train, val, test) -> dict:
@@ -159,9 +159,9 @@ def compare(run, data, test_report: dict, reference: str, sample: int = 2000, pr
         print_fn(f"  mean cosine to the reference through the distillation head  "
                  f"{agree['mean_cosine_distill_head']:.3f}")
 
-    order = numpy.argsort(test.labels[:60], kind="stable")
-    similarity_matrices(cosine_matrix(ours_test[:60][order]), cosine_matrix(ref_test[:60][order]),
-                        test.labels[:60][order], LABELS, run.path / "similarity_matrices.png", reference)
+    sample = numpy.concatenate([numpy.flatnonzero(test.labels == k)[:10] for k in range(len(LABELS))])  # 10 a label
+    similarity_matrices(cosine_matrix(ours_test[sample]), cosine_matrix(ref_test[sample]),
+                        test.labels[sample], LABELS, run.path / "similarity_matrices.png", reference)
     embedding_pca(ours_test[:n], ref_test[:n], test.labels[:n], LABELS, run.path / "embedding_pca.png", reference)
     print_fn(f"\npictures: {run.path / 'similarity_matrices.png'}, {run.path / 'embedding_pca.png'}")
     return {"rows": rows, "agreement": agree}

@@ -306,7 +306,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_at
             print_fn(f"epoch {epoch + 1:>2}/{cfg.epochs}  train loss {record['train_loss']:.4f} "
                      f"acc {record['train_acc']:.4f} | val loss {val['loss']:.4f} acc {val['accuracy']:.4f} "
                      f"macro-F1 {val['macro_f1']:.4f} | cls attention entropy {val['attn_entropy']:.3f} nats"
-                     f" | {state['train_seconds']:.0f}s")
+                     + (f" | cosine to reference {record['val_cosine_to_reference']:.3f}" if distill else "")
+                     + f" | {state['train_seconds']:.0f}s")
             improved = val["accuracy"] > state["best_val_acc"]
             if improved:
                 state["best_val_acc"] = val["accuracy"]
