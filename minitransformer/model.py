@@ -93,6 +93,14 @@ class Block(Module):
         return x, a
 
 
+def wants_decay(name: str, ndim: int, decay_embeddings: bool = False) -> bool:
+    """Weight decay for weight matrices; never for biases or LayerNorm; for the
+    token embeddings ("tok.weight") only when asked."""
+    if name.startswith("tok."):
+        return decay_embeddings
+    return ndim >= 2
+
+
 class Transformer(Module):
     """Token ids and a padding mask in, class logits out."""
 
@@ -145,8 +153,7 @@ class Transformer(Module):
         parameters (and embeddings, unless asked) do not."""
         decay, no_decay = [], []
         for name, p in self.named_parameters():
-            is_matrix = p.ndim >= 2 and not name.startswith("tok.")
-            (decay if is_matrix or (decay_embeddings and name.startswith("tok.")) else no_decay).append(p)
+            (decay if wants_decay(name, p.ndim, decay_embeddings) else no_decay).append(p)
         return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
     def num_parameters(self) -> int:

@@ -17,7 +17,7 @@ except ImportError as e:  # pragma: no cover
     raise ImportError("minitransformer.torch_reference needs PyTorch: pip install torch==2.13.0 "
                       "(or pip install -e \".[dev]\")") from e
 
-from .model import ModelConfig
+from .model import ModelConfig, wants_decay
 from .nn import sinusoidal_positions
 
 
@@ -97,8 +97,7 @@ class TorchTransformer(nn.Module):
         """The same split as minitransformer.model.Transformer.param_groups."""
         decay, no_decay = [], []
         for name, p in self.named_parameters():
-            is_matrix = p.ndim >= 2 and not name.startswith("tok.")
-            (decay if is_matrix or (decay_embeddings and name.startswith("tok.")) else no_decay).append(p)
+            (decay if wants_decay(name, p.ndim, decay_embeddings) else no_decay).append(p)
         return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
