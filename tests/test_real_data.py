@@ -20,7 +20,8 @@ def test_real_splits_have_the_published_sizes_and_label_counts():
 def test_a_short_run_on_real_data_learns(tmp_path):
     from minitransformer.trainer import TrainConfig, train
     cfg = TrainConfig(data_dir=DATA, out=str(tmp_path), epochs=3, limit=4000, d_model=64, d_ff=128,
-                      vocab_size=3000, max_len=64, lr=3e-3, log_every=50, eval_batch_size=500)
+                      vocab_size=3000, max_len=64, lr=3e-3, dropout=0.1, token_dropout=0.0, log_every=50,
+                      eval_batch_size=500)
     state = train(cfg, progress=False, print_fn=lambda *a: None)
     first, last = state["history"][0], state["history"][-1]
     assert last["val_acc"] > 0.6            # the majority class (joy) is 0.35 of validation
