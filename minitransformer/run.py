@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import checkpoint as ckpt
-from .data import load_emotion, load_tokenizer
+from .data import load_tokenizer
 from .model import ModelConfig, Transformer
-from .trainer import TrainConfig
+from .trainer import TrainConfig, load_splits
 
 
 @dataclass
@@ -30,13 +30,7 @@ class Run:
 
     def data(self, data_dir=None):
         """The splits this run was trained on (dialogs rebuilt with the run's seed if --turns > 1)."""
-        from .data import make_dialogs
-        data = load_emotion(data_dir or self.cfg.data_dir)
-        if self.cfg.limit:
-            data["train"] = data["train"].head(self.cfg.limit)
-        if self.cfg.turns > 1:
-            data = {n: make_dialogs(s, self.cfg.turns, seed=self.cfg.seed + i) for i, (n, s) in enumerate(data.items())}
-        return data
+        return load_splits(self.cfg, data_dir)
 
 
 def open_run(path, which: str = "best", backend: str | None = None) -> Run:

@@ -94,13 +94,19 @@ def check_resume_config(cfg: TrainConfig, out: Path) -> None:
                                    "Resume with the run's settings, or start a new run with another --out.")
 
 
-def prepare_data(cfg: TrainConfig, out: Path, resume: bool):
-    """Splits (dialogs if turns > 1), the tokenizer (trained, or the run's own on resume), encoded ids."""
-    data = load_emotion(cfg.data_dir)
+def load_splits(cfg: TrainConfig, data_dir=None) -> dict:
+    """The splits a run trains on: --limit applied, dialogs built with the run's seed if --turns > 1."""
+    data = load_emotion(data_dir or cfg.data_dir)
     if cfg.limit:
         data["train"] = data["train"].head(cfg.limit)
     if cfg.turns > 1:
         data = {name: make_dialogs(s, cfg.turns, seed=cfg.seed + i) for i, (name, s) in enumerate(data.items())}
+    return data
+
+
+def prepare_data(cfg: TrainConfig, out: Path, resume: bool):
+    """Splits, the tokenizer (trained, or the run's own on resume), encoded ids."""
+    data = load_splits(cfg)
     tok_path = out / "tokenizer.json"
     if resume and tok_path.exists():
         tok = load_tokenizer(tok_path)
@@ -130,9 +136,10 @@ def evaluate(model, seqs, labels, backend, batch_size=256, return_outputs=False)
     b = B.get_backend(backend)
     model.eval()
     loss_sum, ent_sum, probs, cls_states = 0.0, 0.0, [], []
-    order = numpy.concatenate(batches(seqs, batch_size)) if len(seqs) else numpy.zeros(0, int)
+    plan = batches(seqs, batch_size)
+    order = numpy.concatenate(plan) if plan else numpy.zeros(0, int)
     with no_grad():
-        for idx in batches(seqs, batch_size):
+        for idx in plan:
             ids, mask = pad_batch([seqs[i] for i in idx])
             ids, mask, y = b.from_host(ids), b.from_host(mask), b.from_host(labels[idx])
             logits, attns, cls = model(ids, mask, return_attention=True, return_cls=True)
