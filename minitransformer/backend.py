@@ -118,11 +118,7 @@ def backend_of(a) -> Backend:
 
 def get_array_module(*arrays):
     """`numpy` or `cupy` (or a registered module) for these arrays; a clear error if they mix."""
-    names = {backend_of(a).name for a in arrays if not isinstance(a, (int, float, bool))}
-    if len(names) > 1:
-        raise BackendError(f"arrays from different backends met in one op: {sorted(names)}. "
-                           "Move them to one device first, e.g. tensor.to('numpy').")
-    return get_backend(names.pop() if names else "numpy").xp
+    return check_same_backend([a for a in arrays if not isinstance(a, (int, float, bool))]).xp
 
 
 def check_same_backend(arrays) -> Backend:

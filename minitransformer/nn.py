@@ -31,24 +31,25 @@ class Module:
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
-    def children(self):
-        for value in vars(self).values():
-            if isinstance(value, Module):
-                yield value
+    def _named_members(self):
+        """(name, Parameter or Module) for each attribute, in definition order; a list
+        of modules gives "name.0", "name.1", ... as torch.nn.ModuleList does."""
+        for name, value in vars(self).items():
+            if isinstance(value, (Parameter, Module)):
+                yield name, value
             elif isinstance(value, (list, tuple)):
-                yield from (v for v in value if isinstance(v, Module))
+                yield from ((f"{name}.{i}", v) for i, v in enumerate(value) if isinstance(v, Module))
+
+    def children(self):
+        return (m for _, m in self._named_members() if isinstance(m, Module))
 
     def named_parameters(self, prefix=""):
         """(dotted name, Parameter) pairs, in definition order, as torch names them."""
-        for name, value in vars(self).items():
+        for name, value in self._named_members():
             if isinstance(value, Parameter):
                 yield prefix + name, value
-            elif isinstance(value, Module):
+            else:
                 yield from value.named_parameters(f"{prefix}{name}.")
-            elif isinstance(value, (list, tuple)):
-                for i, v in enumerate(value):
-                    if isinstance(v, Module):
-                        yield from v.named_parameters(f"{prefix}{name}.{i}.")
 
     def parameters(self):
         return [p for _, p in self.named_parameters()]
