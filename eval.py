@@ -143,7 +143,7 @@ def main(argv=None) -> int:
     try:
         if args.compare:
             from minitransformer.compare import compare
-            result = compare(run, data, rep, args.reference)
+            result = compare(run, data, args.reference, rep if args.split == "test" else None)
             (out / "compare.json").write_text(json.dumps(result, indent=2))
         if args.multilingual:
             from minitransformer.multilingual import multilingual_check

@@ -109,8 +109,9 @@ def cls_states(run, texts) -> numpy.ndarray:
                     run.cfg.eval_batch_size, return_outputs=True)["cls"]
 
 
-def compare(run, data, test_report: dict, reference: str, sample: int = 2000, print_fn=print) -> dict:
-    """Print the comparison table and agreement metrics; write the plots into the run folder."""
+def compare(run, data, reference: str, test_report: dict | None = None, sample: int = 2000, print_fn=print) -> dict:
+    """Print the comparison table and agreement metrics; write the plots into the run folder.
+    test_report: evaluate(..., return_outputs=True) of the test split, if the caller has it already."""
     from .plots import embedding_pca, similarity_matrices
     from .reference import embed_cached, load_reference
 
@@ -123,7 +124,13 @@ def compare(run, data, test_report: dict, reference: str, sample: int = 2000, pr
     ref_train = embed_cached(ref_model, reference, train.texts, cache, "train")
     ref_val = embed_cached(ref_model, reference, val.texts, cache, "validation")
     ref_test = embed_cached(ref_model, reference, test.texts, cache, "test")
-    ours_train, ours_val, ours_test = (cls_states(run, s.texts) for s in (train, val, test))
+    if test_report is None:
+        from .data import encode
+        from .trainer import evaluate
+        test_report = evaluate(run.model, encode(run.tokenizer, test.texts, run.cfg.max_len), test.labels,
+                               run.cfg.backend, run.cfg.eval_batch_size, return_outputs=True)
+    ours_train, ours_val = (cls_states(run, s.texts) for s in (train, val))
+    ours_test = test_report["cls"]
     history = run.history()
 
     y = (train.labels, val.labels, test.labels)

@@ -41,11 +41,10 @@ class Distiller:
     def restore(self, loaded: dict) -> None:
         self.head.load_state_dict({k[8:]: v for k, v in loaded["extra"].items() if k.startswith("distill.")})
 
-    def val_cosine(self, model, seqs, backend) -> float:
-        from .trainer import evaluate
-        cls = evaluate(model, seqs, numpy.zeros(len(seqs), dtype=int), backend, return_outputs=True)["cls"]
+    def val_cosine(self, val_cls) -> float:
+        """Mean cosine of head(class-token states of the validation split) to their reference embeddings."""
         w, b = (self.head.state_dict()[k] for k in ("weight", "bias"))
-        return mean_cosine(cls @ w.T + b, self.val_ref)
+        return mean_cosine(val_cls @ w.T + b, self.val_ref)
 
 
 def projected_cosine(run, cls_states, ref) -> float:

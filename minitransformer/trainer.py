@@ -301,19 +301,21 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_at
                                       f"Continue with: python train.py --out {out} --resume")
             bar.close()
             state["train_seconds"] += time.perf_counter() - t_epoch
-            val = evaluate(model, seqs["validation"], data["validation"].labels, b, cfg.eval_batch_size)
+            val = evaluate(model, seqs["validation"], data["validation"].labels, b, cfg.eval_batch_size,
+                           return_outputs=distill is not None)
             record = {"epoch": epoch + 1, "step": state["step"], "lr": opt.param_groups[0]["lr"],
                       "train_loss": float(loss_acc) / max(seen, 1), "train_acc": float(correct) / max(seen, 1),
                       "val_loss": val["loss"], "val_acc": val["accuracy"], "val_macro_f1": val["macro_f1"],
                       "val_attn_entropy": val["attn_entropy"], "train_seconds": round(state["train_seconds"], 2)}
             if distill is not None:
-                record["val_cosine_to_reference"] = distill.val_cosine(model, seqs["validation"], b)
+                record["val_cosine_to_reference"] = distill.val_cosine(val["cls"])
             state["history"].append(record)
             state["epoch"], state["batch"] = epoch + 1, 0
             print_fn(f"epoch {epoch + 1:>2}/{cfg.epochs}  train loss {record['train_loss']:.4f} "
                      f"acc {record['train_acc']:.4f} | val loss {val['loss']:.4f} acc {val['accuracy']:.4f} "
                      f"macro-F1 {val['macro_f1']:.4f} | cls attention entropy {val['attn_entropy']:.3f} nats"
-                     + (f" | cosine to reference {record['val_cosine_to_reference']:.3f}" if distill else "")
+                     + (f" | cosine to reference {val_cos:.3f}" if (val_cos := record.get("val_cosine_to_reference"))
+                        is not None else "")
                      + f" | {state['train_seconds']:.0f}s")
             improved = val["accuracy"] > state["best_val_acc"]
             if improved:
